@@ -9,6 +9,7 @@ import sys
 from house_price import __version__
 from house_price.errors import UserError
 from house_price.models import DEFAULT_MODEL, MODELS
+from house_price.serving.trusted import UntrustedModelError
 
 log = logging.getLogger("house_price")
 
@@ -95,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.quiet)
     try:
         args.handler(args)
-    except UserError as error:
+    except (UserError, UntrustedModelError) as error:
         print(f"house-price: error: {error}", file=sys.stderr)
-        return error.exit_code
+        return getattr(error, "exit_code", 1)
     except KeyboardInterrupt:
         print("house-price: interrupted", file=sys.stderr)
         return 130

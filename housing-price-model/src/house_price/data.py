@@ -35,7 +35,7 @@ KAGGLE_DOWNLOAD = "kaggle competitions download -c house-prices-advanced-regress
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """Return the data directory: ``explicit``, else ``$HOUSE_PRICES_DATA_DIR``, else the default."""
+    """Return ``explicit``, else ``$HOUSE_PRICES_DATA_DIR``, else ``housing-price-model/data``."""
     chosen = explicit or os.environ.get(DATA_ENV) or DEFAULT_DATA_DIR
     return Path(chosen).expanduser()
 
