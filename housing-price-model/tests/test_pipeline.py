@@ -56,5 +56,5 @@ def test_seed_reproduces_tutorial_figures(real_data_dir):
 
 
 def test_unknown_model_name_lists_known_ones():
-    with pytest.raises(UnknownModelError, match="choose one of: .*seed"):
+    with pytest.raises(UnknownModelError, match=r"choose one of: .*seed"):
         get_model_config("gpt")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -64,7 +65,7 @@ def test_numeric_columns_are_double_in_signature(logged_model):
 
 def test_requirements_hold_only_what_prediction_needs(seed_run):
     path = mlflow.pyfunc.get_model_dependencies(seed_run[1].model_uri)
-    lines = [line for line in open(path).read().splitlines() if line.strip()]
+    lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
 
     names = {line.split("==")[0] for line in lines}
     assert names == ALLOWED_REQUIREMENTS
@@ -74,4 +75,6 @@ def test_requirements_hold_only_what_prediction_needs(seed_run):
 def test_input_example_is_five_rows(seed_run, tmp_path):
     folder = mlflow.artifacts.download_artifacts(seed_run[1].model_uri, dst_path=str(tmp_path))
 
-    assert len(json.load(open(f"{folder}/input_example.json"))["data"]) == 5
+    example = json.loads((Path(folder) / "input_example.json").read_text())
+
+    assert len(example["data"]) == 5
