@@ -14,8 +14,8 @@ from house_price.serving.trusted import UntrustedModelError
 log = logging.getLogger("house_price")
 
 
-def train_command(args: argparse.Namespace) -> None:
-    """Train a configuration, log it to MLflow and print its figures and model URI."""
+def run_training(args: argparse.Namespace):
+    """Check the tracking server, load, train and log; return ``(TrainingResult, LoggedRun)``."""
     import mlflow
 
     from house_price.data import data_dir, load_train
@@ -37,12 +37,24 @@ def train_command(args: argparse.Namespace) -> None:
     source = str(data_dir(args.data).resolve() / "train.csv")
     logged = log_training(result, train, experiment=args.experiment,
                           register=args.register, data_source=source)
+    return result, logged
 
+
+def print_training(result, logged) -> None:
+    """Print the figures and addresses a user or a script looks for after training."""
+    from house_price.tracking import tracking_uri
+
+    run_url = f"{tracking_uri()}/#/experiments/{logged.experiment_id}/runs/{logged.run_id}"
     print(f"RMSE: {result.metrics['RMSE']:.2f}")
     print(f"MAE: {result.metrics['MAE']:.2f}")
     print(f"Run ID: {logged.run_id}")
     print(f"Model URI: {logged.registered_uri or logged.model_uri}")
-    print(f"Run: {uri}/#/experiments/{logged.experiment_id}/runs/{logged.run_id}")
+    print(f"Run: {run_url}")
+
+
+def train_command(args: argparse.Namespace) -> None:
+    """Train a configuration, log it to MLflow and print its figures and model URI."""
+    print_training(*run_training(args))
 
 
 def add_train(commands) -> None:
@@ -62,7 +74,104 @@ def add_train(commands) -> None:
     parser.set_defaults(handler=train_command)
 
 
-COMMANDS = [add_train]
+def serve_command(args: argparse.Namespace) -> None:
+    """Serve a model with MLServer from its build context until Ctrl-C."""
+    from house_price.context import ServerSettings
+    from house_price.serve import serve
+
+    settings = ServerSettings(host=args.host, http_port=args.http_port,
+                              grpc_port=args.grpc_port, metrics_port=args.metrics_port,
+                              parallel_workers=args.workers)
+    serve(args.model_uri, settings, context_dir=args.context)
+
+
+def add_serve(commands) -> None:
+    """Register ``serve`` and its options."""
+    parser = commands.add_parser(
+        "serve", help="serve a model with MLServer here, without Docker",
+        description="Write the model's Docker build context and run MLServer on it. Prints a "
+                    "curl example once /v2/health/ready answers.")
+    parser.add_argument("model_uri", metavar="MODEL_URI",
+                        help="e.g. models:/house-price-model@champion, runs:/RUN_ID/model")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1; 0.0.0.0 exposes it)")
+    parser.add_argument("--http-port", type=int, default=8080, help="default: 8080")
+    parser.add_argument("--grpc-port", type=int, default=8081, help="default: 8081")
+    parser.add_argument("--metrics-port", type=int, default=8082, help="default: 8082")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="MLServer inference worker processes (default: 1)")
+    parser.add_argument("--context", metavar="DIR",
+                        help="write the build context here and keep it (default: a temporary "
+                             "folder removed on exit)")
+    parser.set_defaults(handler=serve_command)
+
+
+def predict_command(args: argparse.Namespace) -> None:
+    """Predict a CSV in process or through a server and write the submission."""
+    from house_price.predict import predict_file
+
+    print(predict_file(args.input, args.output, model_uri=args.model_uri, url=args.url))
+
+
+def add_predict(commands) -> None:
+    """Register ``predict`` and its options."""
+    parser = commands.add_parser(
+        "predict", help="write a Kaggle submission (Id,SalePrice) for a CSV",
+        description="Predict every row of a CSV shaped like Kaggle's test.csv, with a model "
+                    "loaded here or through a running model server.")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model-uri", metavar="URI",
+                        help="load this model here, e.g. models:/house-price-model@champion")
+    source.add_argument("--url", metavar="URL",
+                        help="post to this model server, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--input", required=True, metavar="CSV", help="rows to predict")
+    parser.add_argument("--output", required=True, metavar="CSV",
+                        help="submission to write (Id,SalePrice)")
+    parser.set_defaults(handler=predict_command)
+
+
+def up_command(args: argparse.Namespace) -> None:
+    """Run the main job: tracking server, seed model registered as champion, served."""
+    from house_price.context import ServerSettings
+    from house_price.quickstart import ensure_tracking_server
+    from house_price.serve import serve
+    from house_price.tracking import tracking_uri
+
+    uri = tracking_uri()
+    if ensure_tracking_server(uri):
+        print(f"Started the tracking server: {uri}")
+    args.register = True
+    result, logged = run_training(args)
+    print_training(result, logged)
+    print(f"MLflow UI: {uri}")
+    if not args.no_serve:
+        settings = ServerSettings(host="127.0.0.1", http_port=args.http_port,
+                                  grpc_port=args.grpc_port, metrics_port=args.metrics_port)
+        serve(logged.registered_uri, settings)
+
+
+def add_up(commands) -> None:
+    """Register ``up`` and its options."""
+    from house_price.tracking import DEFAULT_EXPERIMENT
+
+    parser = commands.add_parser(
+        "up", help="the main job: tracking server, train and register, serve the champion",
+        description="Start the tracking server if none answers (local URIs only), train and "
+                    "register a model as house-price-model@champion, then serve it on "
+                    "127.0.0.1 until Ctrl-C.")
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS),
+                        help=f"model configuration (default: {DEFAULT_MODEL})")
+    parser.add_argument("--data", metavar="DIR", help="folder with train.csv (as for train)")
+    parser.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help=argparse.SUPPRESS)
+    parser.add_argument("--http-port", type=int, default=8080, help="default: 8080")
+    parser.add_argument("--grpc-port", type=int, default=8081, help="default: 8081")
+    parser.add_argument("--metrics-port", type=int, default=8082, help="default: 8082")
+    parser.add_argument("--no-serve", action="store_true",
+                        help="stop after registering the model")
+    parser.set_defaults(handler=up_command)
+
+
+COMMANDS = [add_train, add_serve, add_predict, add_up]
 
 
 def build_parser() -> argparse.ArgumentParser:
