@@ -40,6 +40,11 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser()
 
 
+def train_path(directory: str | os.PathLike | None = None) -> Path:
+    """Return the absolute path of ``train.csv``, the source MLflow records for the dataset."""
+    return data_dir(directory).resolve() / "train.csv"
+
+
 def read_csv(path: str | os.PathLike) -> pd.DataFrame:
     """Read one Kaggle CSV with the project's parsing rules (see the module docstring)."""
     frame = pd.read_csv(path)
