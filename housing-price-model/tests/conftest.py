@@ -15,6 +15,10 @@ from synthetic import write_kaggle_files
 
 REAL_FILES = ("train.csv", "test.csv")
 
+# The tracking servers the tests start need no server-side jobs (GenAI evaluation, trace
+# roll-ups); without them each server is one process instead of about ten.
+os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+
 
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:
@@ -62,3 +66,27 @@ def seed_run(tracking_uri, real_data_dir):
     logged = log_training(result, train, register=True,
                           data_source=str(real_data_dir / "train.csv"))
     return result, logged
+
+
+@pytest.fixture(scope="session")
+def model_server(seed_run, tmp_path_factory):
+    """``house-price serve`` of the seed champion on free ports, started once per session.
+
+    Yields a ``served.ServedModel`` (url, grpc_port, metrics_url, kept context, log).
+    """
+    from served import seed_version_uri, serving
+
+    with serving(seed_version_uri(seed_run), tmp_path_factory.mktemp("serve")) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def built_context(seed_run, tmp_path_factory) -> Path:
+    """The build context ``model-build.sh --no-build`` writes for the seed champion."""
+    from served import model_build, seed_version_uri
+
+    context = tmp_path_factory.mktemp("build") / "build"
+    done = model_build("--no-build", "--context", str(context), seed_version_uri(seed_run),
+                       "house-price-model:test")
+    assert done.returncode == 0, done.stderr
+    return context

@@ -61,6 +61,15 @@ def stop(process: subprocess.Popen, grace: float = 15) -> None:
         process.wait()
 
 
+def mlflow_command(root: Path, port: int) -> list[str]:
+    """Return the ``mlflow server`` command for a store under ``root``, on loopback."""
+    return [
+        "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+        "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+        "--artifacts-destination", str(root / "mlartifacts"), "--workers", "1",
+    ]
+
+
 @contextmanager
 def mlflow_server(root: Path, port: int | None = None):
     """Run ``mlflow server`` on loopback with its SQLite store and artifacts under ``root``.
@@ -69,11 +78,6 @@ def mlflow_server(root: Path, port: int | None = None):
     """
     port = port or free_port()
     root.mkdir(parents=True, exist_ok=True)
-    command = [
-        "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-        "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-        "--artifacts-destination", str(root / "mlartifacts"), "--workers", "1",
-    ]
     uri = f"http://127.0.0.1:{port}"
-    with running(command, f"{uri}/health", root / "mlflow-server.log"):
+    with running(mlflow_command(root, port), f"{uri}/health", root / "mlflow-server.log"):
         yield uri

@@ -18,7 +18,7 @@ from servers import free_port
 
 def _stop_tracking_server(port: int) -> None:
     """Stop the server ``up`` left running (it is detached on purpose)."""
-    subprocess.run(["pkill", "-TERM", "-f", f"--port {port} "], check=False)
+    subprocess.run(["pkill", "-TERM", "-f", "--", f"--port {port} "], check=False)
 
 
 def _wait_for_line(process: subprocess.Popen, prefix: str, timeout: float) -> list[str]:

@@ -87,6 +87,8 @@ def serve_command(args: argparse.Namespace) -> None:
 
 def add_serve(commands) -> None:
     """Register ``serve`` and its options."""
+    from house_price.context import ServerSettings
+
     parser = commands.add_parser(
         "serve", help="serve a model with MLServer here, without Docker",
         description="Write the model's Docker build context and run MLServer on it. Prints a "
@@ -98,11 +100,13 @@ def add_serve(commands) -> None:
     parser.add_argument("--http-port", type=int, default=8080, help="default: 8080")
     parser.add_argument("--grpc-port", type=int, default=8081, help="default: 8081")
     parser.add_argument("--metrics-port", type=int, default=8082, help="default: 8082")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="MLServer inference worker processes (default: 1)")
+    parser.add_argument("--workers", type=int, default=ServerSettings.parallel_workers,
+                        help="MLServer inference worker processes (default: "
+                             f"{ServerSettings.parallel_workers})")
     parser.add_argument("--context", metavar="DIR",
                         help="write the build context here and keep it (default: a temporary "
-                             "folder removed on exit)")
+                             "folder removed on exit); it listens on --host, so build images "
+                             "with model-build.sh instead")
     parser.set_defaults(handler=serve_command)
 
 
@@ -173,6 +177,8 @@ def add_up(commands) -> None:
 
 def compare_command(args: argparse.Namespace) -> None:
     """Cross-validate the configurations, log nested MLflow runs and print the table."""
+    import contextlib
+
     import mlflow
 
     from house_price.compare import chosen, compare, table
@@ -180,13 +186,15 @@ def compare_command(args: argparse.Namespace) -> None:
     from house_price.models import BEST
     from house_price.tracking import ensure_server, tracking_uri
 
-    names = chosen(args.models.split(",") if args.models else None)
+    names = chosen([name.strip() for name in (args.models or "").split(",") if name.strip()])
     uri = tracking_uri()
     ensure_server(uri)
     mlflow.set_tracking_uri(uri)
     train = load_train(args.data)
-    evaluations = compare(train, names, folds=args.folds, repeats=args.repeats,
-                          experiment=args.experiment)
+    # MLflow prints each run's URL on stdout; stdout is for the table.
+    with contextlib.redirect_stdout(sys.stderr):
+        evaluations = compare(train, names, folds=args.folds, repeats=args.repeats,
+                              experiment=args.experiment)
     print(table(evaluations))
     ranked = min(evaluations, key=lambda item: item.cv_mean)
     print(f"\nLowest CV RMSLE: {ranked.name}; `--model best` trains {BEST}")

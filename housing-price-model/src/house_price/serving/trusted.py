@@ -18,6 +18,21 @@ import yaml
 REVIEWED_TYPES: tuple[str, ...] = (
     "numpy.dtype",
     "sklearn.tree._tree.Tree",
+    # VotingRegressor.named_estimators_: a dict subclass. skops builds an empty Bunch and sets
+    # its items from nodes that are checked on their own; nothing else comes from the file.
+    "sklearn.utils._bunch.Bunch",
+    # This project's feature transformers (house_price/serving/features.py, shipped with the
+    # server). skops loads them as plain objects: ``__new__`` and then ``__dict__`` set from
+    # checked nodes (parameters, column names, a dict of medians, lists of category levels,
+    # arrays of column indices, the fitted steps of a chain). Their code is ours and runs
+    # nothing at load time.
+    "house_price.serving.features.CategoryIndicators",
+    "house_price.serving.features.CombinedFeatures",
+    "house_price.serving.features.FeatureChain",
+    "house_price.serving.features.FillByMeaning",
+    "house_price.serving.features.GroupMedianImputer",
+    "house_price.serving.features.OrdinalScales",
+    "house_price.serving.features.SkewCorrector",
 )
 
 
