@@ -112,10 +112,20 @@ def test_client_error_is_a_4xx_naming_the_problem_and_serving_goes_on(
     assert post(model_server, split(raw.head(1))).status_code == 200
 
 
-def test_body_above_the_limit_is_a_413_and_serving_goes_on(model_server, raw):
-    limit = body_limit(model_server)
+def chunks(total: int, size: int = 1 << 20):
+    """Yield ``total`` bytes of spaces: requests sends them chunked, with no Content-Length."""
+    while total > 0:
+        yield b" " * min(size, total)
+        total -= size
 
-    response = post(model_server, b" " * (limit + 1))
+
+@pytest.mark.parametrize("sent", ["with-length", "chunked"])
+def test_body_above_the_limit_is_a_413_and_serving_goes_on(model_server, raw, sent):
+    limit = body_limit(model_server)
+    body = b" " * (limit + 1) if sent == "with-length" else chunks(limit + 1)
+
+    response = requests.post(f"{model_server.url}/invocations", data=body, timeout=60,
+                             headers={"Content-Type": JSON})
 
     assert response.status_code == 413
     assert f"limit of {limit} bytes" in response.json()["error"]

@@ -1,4 +1,4 @@
-"""Read an ``/invocations`` request into the model's input frame, or refuse it in client terms.
+"""Read an ``/invocations`` request into the model's input columns, or refuse it in client terms.
 
 MLServer's MLflow runtime lets MLflow's parsers raise, and anything raised while parsing becomes
 a 500. Here every client mistake becomes a ``RequestError``: a 4xx status and a message naming
@@ -9,7 +9,8 @@ columns such as ``Id`` (dropped), the four JSON layouts MLflow's scoring server 
 Statuses: 400 the body cannot be read as a table; 413 the body is too large; 415 the content
 type or encoding is not supported; 422 a readable table that does not fit the signature.
 
-Runs inside the model server: imports only the standard library, numpy, pandas and MLServer.
+Runs inside the model server: imports only the standard library, numpy, pandas and MLServer (with
+its Starlette).
 """
 
 from __future__ import annotations
