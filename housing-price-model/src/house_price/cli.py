@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from house_price import __version__
@@ -34,8 +35,13 @@ def run_training(args: argparse.Namespace):
     result = train_model(train, args.model)
 
     log.info("[4/4] Logging the run to experiment %r", args.experiment)
-    logged = log_training(result, train, experiment=args.experiment,
-                          register=args.register, data_source=str(train_path(args.data)))
+    try:
+        logged = log_training(result, train, experiment=args.experiment,
+                              register=args.register, data_source=str(train_path(args.data)))
+    except Exception:
+        ensure_server(uri, during="while the run was being logged; it stays unfinished and "
+                                  "nothing was registered")
+        raise
     return result, logged
 
 
@@ -243,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def fail_fast_on_http() -> None:
+    """Limit MLflow's HTTP retries (by default minutes of them) unless the user set their own."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+
+
 def configure_logging(quiet: bool) -> None:
     """Send progress to stderr, so stdout carries only the results a script may capture."""
     logging.basicConfig(
@@ -257,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a ``UserError`` becomes one line on stderr and its exit code."""
     args = build_parser().parse_args(argv)
     configure_logging(args.quiet)
+    fail_fast_on_http()
     try:
         args.handler(args)
     except (UserError, UntrustedModelError) as error:

@@ -47,8 +47,10 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI)
 
 
-def ensure_server(uri: str, timeout: float = 3.0) -> None:
-    """Fail fast, before any training, when an HTTP tracking server does not answer.
+def ensure_server(uri: str, timeout: float = 3.0, during: str = "") -> None:
+    """Fail fast when an HTTP tracking server does not answer.
+
+    ``during`` says what was under way, for a server that stopped in the middle of the work.
 
     Raises:
         TrackingServerUnavailable: the message says how to start one.
@@ -58,9 +60,10 @@ def ensure_server(uri: str, timeout: float = 3.0) -> None:
     try:
         requests.get(f"{uri.rstrip('/')}/health", timeout=timeout).raise_for_status()
     except requests.RequestException as error:
+        when = f" (it stopped answering {during})" if during else ""
         raise TrackingServerUnavailable(
-            f"no MLflow tracking server answers at {uri} ({type(error).__name__}): start one "
-            "with mlflow-server/start-mlflow.sh, or point MLFLOW_TRACKING_URI at yours"
+            f"no MLflow tracking server answers at {uri}{when} ({type(error).__name__}): start "
+            "one with mlflow-server/start-mlflow.sh, or point MLFLOW_TRACKING_URI at yours"
         ) from None
 
 
