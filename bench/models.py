@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -27,16 +26,7 @@ from pathlib import Path
 
 from house_price.data import load_test
 
-
-def median_ms(action, repeats: int) -> float:
-    """Run ``action`` ``repeats`` times after one warm-up; return the median in milliseconds."""
-    action()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+from timing import median_ms
 
 
 def train_command(model: str) -> tuple[float, str]:

@@ -10,21 +10,11 @@ import argparse
 import os
 import platform
 import statistics
-import time
 
 from house_price.data import load_test, load_train
 from house_price.train import train_model
 
-
-def median_ms(action, repeats: int) -> float:
-    """Run ``action`` ``repeats`` times after one warm-up; return the median in milliseconds."""
-    action()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+from timing import median_ms
 
 
 def main() -> None:

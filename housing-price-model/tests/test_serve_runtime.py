@@ -25,7 +25,7 @@ def runtime_for(model_dir):
 
 @pytest.fixture
 def pickle_flag_unset(monkeypatch):
-    from house_price.serving.runtime import ALLOW_FLAG
+    from house_price.serving.trusted import ALLOW_FLAG
 
     monkeypatch.delenv(ALLOW_FLAG, raising=False)
     return ALLOW_FLAG

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
-from contextlib import contextmanager
 
 from house_price.errors import UserError
-from house_price.serving.trusted import REVIEWED_TYPES, check_model_dir
+from house_price.serving.trusted import REVIEWED_TYPES, allow_skops_load, check_model_dir
 
 log = logging.getLogger(__name__)
-
-ALLOW_FLAG = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
 
 
 class UnreviewedTypesError(UserError):
@@ -34,20 +30,6 @@ def trusted_types_for(estimator) -> list[str]:
             "and add them to REVIEWED_TYPES in house_price/serving/trusted.py"
         )
     return sorted(needed)
-
-
-@contextmanager
-def allow_skops_load():
-    """Let MLflow deserialize inside this block only; restore the flag afterwards."""
-    previous = os.environ.get(ALLOW_FLAG)
-    os.environ[ALLOW_FLAG] = "true"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(ALLOW_FLAG, None)
-        else:
-            os.environ[ALLOW_FLAG] = previous
 
 
 def load_pyfunc(model_uri: str):

@@ -14,8 +14,6 @@ would raise a 500, and a body size limit); ``/invocations`` predicts with the co
 from __future__ import annotations
 
 import json
-import os
-from contextlib import contextmanager
 from io import StringIO
 
 import pandas as pd
@@ -29,7 +27,7 @@ from mlserver.utils import get_model_uri
 from mlserver_mlflow import MLflowRuntime
 
 from .fastpath import verified_fast_path
-from .trusted import check_model_dir
+from .trusted import allow_skops_load, check_model_dir
 from .validation import (
     DEFAULT_MAX_BODY_BYTES,
     RequestError,
@@ -38,22 +36,6 @@ from .validation import (
     read_request,
     set_max_body_bytes,
 )
-
-ALLOW_FLAG = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
-
-
-@contextmanager
-def _deserialization_allowed():
-    """Set MLflow's opt-in flag inside the block only, so the process refuses it otherwise."""
-    previous = os.environ.get(ALLOW_FLAG)
-    os.environ[ALLOW_FLAG] = "true"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(ALLOW_FLAG, None)
-        else:
-            os.environ[ALLOW_FLAG] = previous
 
 
 class HousePriceRuntime(MLflowRuntime):
@@ -71,7 +53,7 @@ class HousePriceRuntime(MLflowRuntime):
         """Check the model folder with ``check_model_dir``, let MLflow load it, compile it."""
         model_dir = await get_model_uri(self._settings)
         check_model_dir(model_dir)
-        with _deserialization_allowed():
+        with allow_skops_load():
             loaded = await super().load()
         example = self._model.input_example
         if self._compile and isinstance(example, pd.DataFrame):

@@ -8,6 +8,7 @@ Loaders in this project set that flag only after ``check_model_dir`` has passed.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -36,6 +37,9 @@ REVIEWED_TYPES: tuple[str, ...] = (
 )
 
 
+ALLOW_FLAG = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
+
+
 class UntrustedModelError(Exception):
     """A model that is not skops, or that trusts types nobody has reviewed."""
 
@@ -59,3 +63,17 @@ def check_model_dir(model_dir: str | os.PathLike) -> None:
             f"{model_dir} trusts types nobody has reviewed: {', '.join(unreviewed)}; review "
             "them and add them to REVIEWED_TYPES in house_price/serving/trusted.py"
         )
+
+
+@contextmanager
+def allow_skops_load():
+    """Set MLflow's opt-in flag inside the block only, so the process refuses it otherwise."""
+    previous = os.environ.get(ALLOW_FLAG)
+    os.environ[ALLOW_FLAG] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(ALLOW_FLAG, None)
+        else:
+            os.environ[ALLOW_FLAG] = previous
