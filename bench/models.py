@@ -156,7 +156,7 @@ def serving_figures(model: str, repeats: int) -> None:
     """Print the train command's time, the model's size and its 1-row predict latency."""
     import mlflow
 
-    from house_price.trust import allow_skops_load, check_model_dir
+    from house_price.serving.trusted import allow_skops_load, check_model_dir
 
     seconds, uri = train_command(model)
     print(f"house-price train --model {model}: {seconds:.1f} s wall, model {uri}")

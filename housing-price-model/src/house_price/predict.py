@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -44,17 +43,10 @@ def read_input(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def predict_in_process(model_uri: str, frame: pd.DataFrame) -> np.ndarray:
-    """Download and check ``model_uri``, load it and predict ``frame``."""
-    import mlflow
+    """Load ``model_uri`` with ``trust.load_pyfunc`` and predict ``frame``."""
+    from house_price.trust import load_pyfunc
 
-    from house_price.context import download_model
-    from house_price.trust import allow_skops_load
-
-    with tempfile.TemporaryDirectory(prefix="house-price-model-") as scratch:
-        local = download_model(model_uri, Path(scratch))
-        with allow_skops_load():
-            model = mlflow.pyfunc.load_model(str(local))
-    return np.asarray(model.predict(frame), dtype=float).reshape(-1)
+    return np.asarray(load_pyfunc(model_uri).predict(frame), dtype=float).reshape(-1)
 
 
 def predict_frame(frame: pd.DataFrame, *, model_uri: str | None = None,

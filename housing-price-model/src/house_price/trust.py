@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 
 from house_price.errors import UserError
-from house_price.serving.trusted import REVIEWED_TYPES, allow_skops_load, check_model_dir
+from house_price.serving.trusted import REVIEWED_TYPES, allow_skops_load
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +37,19 @@ def trusted_types_for(estimator) -> list[str]:
 def load_pyfunc(model_uri: str):
     """Download ``model_uri``, check it with ``check_model_dir`` and load it as a pyfunc.
 
+    The download goes to a temporary folder, removed once the model is in memory.
+
     Raises:
-        UntrustedModelError: the model is not skops or trusts unreviewed types.
+        ModelNotFoundError, TrackingServerUnavailable, UntrustedModelError: see
+            ``house_price.context.download_model``.
     """
     import mlflow
 
-    local = mlflow.artifacts.download_artifacts(artifact_uri=model_uri)
-    check_model_dir(local)
-    with allow_skops_load():
-        model = mlflow.pyfunc.load_model(local)
+    from house_price.context import download_model
+
+    with tempfile.TemporaryDirectory(prefix="house-price-model-") as scratch:
+        local = download_model(model_uri, Path(scratch))
+        with allow_skops_load():
+            model = mlflow.pyfunc.load_model(str(local))
     log.info("Loaded %s", model_uri)
     return model
