@@ -13,6 +13,7 @@ import time
 import pytest
 import requests
 
+from served import distinct_free_ports
 from servers import free_port
 
 
@@ -42,7 +43,7 @@ def test_up_starts_tracking_trains_registers_and_serves(tmp_path, real_data_dir)
         "MLFLOW_BACKEND_STORE_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
         "MLFLOW_ARTIFACTS_DESTINATION": str(tmp_path / "mlartifacts"),
     }
-    ports = [str(free_port()) for _ in range(3)]
+    ports = [str(port) for port in distinct_free_ports(3)]
     command = [sys.executable, "-m", "house_price.cli", "up", "--data", str(real_data_dir),
                "--http-port", ports[0], "--grpc-port", ports[1], "--metrics-port", ports[2]]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
